@@ -16,8 +16,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import llama_cpp
-from guardcode.models.base import ModelOptions
 from llama_cpp import Llama
+
+from guardcode.models.base import ModelOptions
 
 
 @llama_cpp.llama_log_callback

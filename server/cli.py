@@ -153,7 +153,7 @@ def _print_outcome(outcome: CompletionOutcome, fmt: str) -> None:
                     "completion": outcome.completion,
                     "decision": outcome.decision,
                     "findings": _findings_json(outcome),
-                    "redactions": outcome.redactions,
+                    "redactions": dict(sorted(outcome.redactions.items())),
                     "model": outcome.model,
                     "timings_ms": {k: round(v, 3) for k, v in outcome.timings_ms.items()},
                 },

@@ -11,10 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
 from guardcode.guardrails.check import RULES
 from guardcode.guardrails.redact import DEFAULT_MRN_PATTERN, ENTITY_TYPES
 from guardcode.guardrails.types import Action
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class _Section(BaseModel):

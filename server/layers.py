@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from guardcode.server.config import Config
 from pydantic import ValidationError
+
+from guardcode.server.config import Config
 
 POLICY_ENV = "GUARDCODE_POLICY"
 WORKSPACE_FILE = ".guardcode.toml"

@@ -14,6 +14,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from lsprotocol import types as lsp
+from pygls.exceptions import FeatureRequestError
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
 from guardcode.models.base import BackendError
 from guardcode.prompts.render import RulePackError
 from guardcode.server import __version__, layers, logs
@@ -21,10 +26,6 @@ from guardcode.server.app import Assembler
 from guardcode.server.languages import language_for_path
 from guardcode.server.pipeline import CompletionInput, CompletionOutcome, Pipeline
 from guardcode.server.protocol import GuardcodeProtocol
-from lsprotocol import types as lsp
-from pygls.exceptions import FeatureRequestError
-from pygls.lsp.server import LanguageServer
-from pygls.uris import to_fs_path
 
 log = logging.getLogger("guardcode.lsp")
 

@@ -44,8 +44,9 @@ class ScriptedBackend:
     def profile(self) -> ModelProfile:
         return self._profile
 
-    def enqueue(self, text: str = "", delay_s: float = 0.0,
-                error: BackendError | None = None) -> None:
+    def enqueue(
+        self, text: str = "", delay_s: float = 0.0, error: BackendError | None = None
+    ) -> None:
         self._replies.append(_Reply(text=text, delay_s=delay_s, error=error))
 
     async def start(self) -> None:
@@ -60,7 +61,7 @@ class ScriptedBackend:
             if reply.error is not None:
                 raise reply.error
             for start in range(0, len(reply.text), 4):
-                yield reply.text[start:start + 4]
+                yield reply.text[start : start + 4]
         finally:
             self.closed_streams += 1
 

@@ -29,8 +29,12 @@ def _imports(path: Path) -> set[str]:
 def test_folder_does_not_import_upwards(folder: str) -> None:
     files = sorted((ROOT / folder).rglob("*.py"))
     assert files
-    bad = [f"{path.relative_to(ROOT)} imports {name}" for path in files for name in _imports(path)
-           if name.startswith(FORBIDDEN[folder])]
+    bad = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in files
+        for name in _imports(path)
+        if name.startswith(FORBIDDEN[folder])
+    ]
     assert bad == []
 
 

@@ -40,8 +40,11 @@ class Scenario:
         return path
 
     def options(self, replay_file: Path, **extra: Any) -> dict[str, Any]:
-        model = {"backend": "replay", "replay_file": str(replay_file),
-                 "replay_prompt_log": str(self.prompt_log)}
+        model = {
+            "backend": "replay",
+            "replay_file": str(replay_file),
+            "replay_prompt_log": str(self.prompt_log),
+        }
         return {"model": model, "audit": {"path": str(self.audit_path)}, **extra}
 
     def prompts(self) -> list[str]:
@@ -57,8 +60,13 @@ class Scenario:
         path = self.root / name
         path.write_text(text, encoding="utf-8")
         uri = path.as_uri()
-        client.text_document_did_open(lsp.DidOpenTextDocumentParams(
-            text_document=lsp.TextDocumentItem(uri=uri, language_id=language, version=1, text=text)))
+        client.text_document_did_open(
+            lsp.DidOpenTextDocumentParams(
+                text_document=lsp.TextDocumentItem(
+                    uri=uri, language_id=language, version=1, text=text
+                )
+            )
+        )
         return uri
 
 
@@ -67,12 +75,16 @@ def scenario(tmp_path: Path) -> Scenario:
     return Scenario(root=tmp_path)
 
 
-async def use_replies(client: LanguageClient, scenario: Scenario,
-                      replies: list[str | dict[str, Any]], **extra: Any) -> None:
+async def use_replies(
+    client: LanguageClient, scenario: Scenario, replies: list[str | dict[str, Any]], **extra: Any
+) -> None:
     """Point the running server at new replies, through didChangeConfiguration."""
-    path = scenario.write_replies(replies, name=f"replies{len(list(scenario.root.glob('*.jsonl')))}")
-    client.workspace_did_change_configuration(lsp.DidChangeConfigurationParams(
-        settings={"guardcode": scenario.options(path, **extra)}))
+    path = scenario.write_replies(
+        replies, name=f"replies{len(list(scenario.root.glob('*.jsonl')))}"
+    )
+    client.workspace_did_change_configuration(
+        lsp.DidChangeConfigurationParams(settings={"guardcode": scenario.options(path, **extra)})
+    )
 
 
 def initialize_params(spec: str, scenario: Scenario, inline: bool = False) -> lsp.InitializeParams:
@@ -81,8 +93,10 @@ def initialize_params(spec: str, scenario: Scenario, inline: bool = False) -> ls
         capabilities.text_document.inline_completion = lsp.InlineCompletionClientCapabilities()
     first = scenario.write_replies(["return 42"], name="initial")
     return lsp.InitializeParams(
-        capabilities=capabilities, root_uri=scenario.root.as_uri(),
-        initialization_options={"guardcode": scenario.options(first)})
+        capabilities=capabilities,
+        root_uri=scenario.root.as_uri(),
+        initialization_options={"guardcode": scenario.options(first)},
+    )
 
 
 @pytest_lsp.fixture(params=CLIENTS, config=ClientServerConfig(server_command=SERVER))
@@ -93,8 +107,9 @@ async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient, sce
 
 
 @pytest_lsp.fixture(params=CLIENTS, config=ClientServerConfig(server_command=SERVER))
-async def inline_client(request: pytest.FixtureRequest, lsp_client: LanguageClient,
-                        scenario: Scenario):
+async def inline_client(
+    request: pytest.FixtureRequest, lsp_client: LanguageClient, scenario: Scenario
+):
     await lsp_client.initialize_session(initialize_params(request.param, scenario, inline=True))
     yield
     await lsp_client.shutdown_session()

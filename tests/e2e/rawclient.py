@@ -25,8 +25,8 @@ class RawServer:
     async def start(cls, stderr: Path) -> RawServer:
         with stderr.open("wb") as sink:
             process = await asyncio.create_subprocess_exec(
-                *SERVER, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                stderr=sink)
+                *SERVER, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=sink
+            )
         return cls(process)
 
     def send_body(self, body: bytes) -> None:
@@ -70,9 +70,15 @@ class RawServer:
         return await self.response(self._next_id)
 
     async def initialize(self, root: Path, options: dict[str, Any]) -> dict[str, Any]:
-        reply = await self.request("initialize", {
-            "processId": None, "rootUri": root.as_uri(), "capabilities": {},
-            "initializationOptions": options})
+        reply = await self.request(
+            "initialize",
+            {
+                "processId": None,
+                "rootUri": root.as_uri(),
+                "capabilities": {},
+                "initializationOptions": options,
+            },
+        )
         self.notify("initialized", {})
         return reply
 

@@ -25,17 +25,22 @@ CANARIES = [SSN, NAME, DOB, SSN.replace("-", "")]
 
 
 async def test_phi_never_leaves_the_document(scenario: Scenario) -> None:
-    replies = scenario.write_replies([
-        "return patient",
-        'logger.info("patient %s", patient.ssn)',
-        {"text": "slow()", "delay_s": 60},
-    ])
+    replies = scenario.write_replies(
+        [
+            "return patient",
+            'logger.info("patient %s", patient.ssn)',
+            {"text": "slow()", "delay_s": 60},
+        ]
+    )
     server = await RawServer.start(scenario.root / "stderr.log")
-    await server.initialize(scenario.root, {"guardcode": {
-        **scenario.options(replies), "log": {"level": "debug"}}})
+    await server.initialize(
+        scenario.root, {"guardcode": {**scenario.options(replies), "log": {"level": "debug"}}}
+    )
     uri = (scenario.root / "canary.py").as_uri()
-    server.notify("textDocument/didOpen", {"textDocument": {
-        "uri": uri, "languageId": "python", "version": 1, "text": CANARY_DOC}})
+    server.notify(
+        "textDocument/didOpen",
+        {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": CANARY_DOC}},
+    )
     position = {"textDocument": {"uri": uri}, "position": {"line": 5, "character": 4}}
 
     accepted = await server.request("textDocument/completion", position)
@@ -50,8 +55,13 @@ async def test_phi_never_leaves_the_document(scenario: Scenario) -> None:
     assert "error" in cancelled
 
     # malformed messages that themselves carry the PHI
-    server.send({"id": 99, "method": "textDocument/completion",
-                 "params": {"textDocument": SSN, "position": NAME}})
+    server.send(
+        {
+            "id": 99,
+            "method": "textDocument/completion",
+            "params": {"textDocument": SSN, "position": NAME},
+        }
+    )
     assert "error" in await server.response(99)
     server.notify("textDocument/didChange", {"textDocument": {"uri": uri}, "contentChanges": SSN})
     server.send_body(f'{{"broken": "{SSN} {NAME}'.encode())
@@ -62,7 +72,9 @@ async def test_phi_never_leaves_the_document(scenario: Scenario) -> None:
     assert len(prompts) == 3
     places = {
         "prompts sent to the backend": "\n".join(prompts),
-        "server stderr": (scenario.root / "stderr.log").read_text(encoding="utf-8", errors="replace"),
+        "server stderr": (scenario.root / "stderr.log").read_text(
+            encoding="utf-8", errors="replace"
+        ),
         "client-visible messages": repr(server.notifications),
     }
     for path in scenario.root.glob("audit.sqlite3*"):

@@ -16,7 +16,9 @@ CURSOR = lsp.Position(line=1, character=4)
 
 
 def completion_params(uri: str, position: lsp.Position = CURSOR) -> lsp.CompletionParams:
-    return lsp.CompletionParams(text_document=lsp.TextDocumentIdentifier(uri=uri), position=position)
+    return lsp.CompletionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri), position=position
+    )
 
 
 async def complete(client: LanguageClient, uri: str) -> list[lsp.CompletionItem]:
@@ -25,8 +27,9 @@ async def complete(client: LanguageClient, uri: str) -> list[lsp.CompletionItem]
     return result.items
 
 
-async def test_completion_arrives_as_one_multiline_text_edit(client: LanguageClient,
-                                                             scenario: Scenario) -> None:
+async def test_completion_arrives_as_one_multiline_text_edit(
+    client: LanguageClient, scenario: Scenario
+) -> None:
     await use_replies(client, scenario, ["return sum(items)\n\n\nprint('done')  "])
     uri = scenario.doc("total.py", DOC, client)
     items = await complete(client, uri)
@@ -38,13 +41,20 @@ async def test_completion_arrives_as_one_multiline_text_edit(client: LanguageCli
     assert scenario.decisions()[-1] == "accept"
 
 
-async def test_inline_completion_for_clients_that_support_it(inline_client: LanguageClient,
-                                                             scenario: Scenario) -> None:
+async def test_inline_completion_for_clients_that_support_it(
+    inline_client: LanguageClient, scenario: Scenario
+) -> None:
     await use_replies(inline_client, scenario, ["return len(items)"])
     uri = scenario.doc("inline.py", DOC, inline_client)
-    result = await inline_client.text_document_inline_completion_async(lsp.InlineCompletionParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri), position=CURSOR,
-        context=lsp.InlineCompletionContext(trigger_kind=lsp.InlineCompletionTriggerKind.Invoked)))
+    result = await inline_client.text_document_inline_completion_async(
+        lsp.InlineCompletionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            position=CURSOR,
+            context=lsp.InlineCompletionContext(
+                trigger_kind=lsp.InlineCompletionTriggerKind.Invoked
+            ),
+        )
+    )
     assert isinstance(result, lsp.InlineCompletionList)
     assert [item.insert_text for item in result.items] == ["return len(items)"]
     # the popup fallback stays quiet so the model is not run twice per keystroke
@@ -53,25 +63,32 @@ async def test_inline_completion_for_clients_that_support_it(inline_client: Lang
     assert len(scenario.prompts()) == 1
 
 
-async def test_completion_that_logs_an_ssn_is_blocked(client: LanguageClient,
-                                                      scenario: Scenario) -> None:
+async def test_completion_that_logs_an_ssn_is_blocked(
+    client: LanguageClient, scenario: Scenario
+) -> None:
     await use_replies(client, scenario, ['logger.info("ssn %s", patient.ssn)'])
-    uri = scenario.doc("blocked.py", "import logging\nlogger = logging.getLogger()\n"
-                       "def show(patient):\n    \n", client)
+    uri = scenario.doc(
+        "blocked.py",
+        "import logging\nlogger = logging.getLogger()\ndef show(patient):\n    \n",
+        client,
+    )
     result = await client.text_document_completion_async(
-        completion_params(uri, lsp.Position(line=3, character=4)))
+        completion_params(uri, lsp.Position(line=3, character=4))
+    )
     assert result is not None and not result.items
     reasons = [m.message for m in client.log_messages if "blocked" in m.message]
     assert any("phi-in-log" in message for message in reasons)
     assert scenario.decisions()[-1] == "block"
 
 
-async def test_model_never_receives_the_documents_ssn(client: LanguageClient,
-                                                      scenario: Scenario) -> None:
+async def test_model_never_receives_the_documents_ssn(
+    client: LanguageClient, scenario: Scenario
+) -> None:
     await use_replies(client, scenario, ["pass"])
     uri = scenario.doc("fixture.py", f'PATIENT = {{"ssn": "{SSN}"}}\n\ndef f():\n    \n', client)
     await client.text_document_completion_async(
-        completion_params(uri, lsp.Position(line=3, character=4)))
+        completion_params(uri, lsp.Position(line=3, character=4))
+    )
     prompts = scenario.prompts()
     assert prompts, "the backend received no prompt"
     assert SSN not in prompts[-1]
@@ -79,31 +96,46 @@ async def test_model_never_receives_the_documents_ssn(client: LanguageClient,
     assert "Coding rules for this file (HIPAA)" in prompts[-1]
 
 
-async def test_full_and_incremental_changes_are_both_applied(client: LanguageClient,
-                                                             scenario: Scenario) -> None:
+async def test_full_and_incremental_changes_are_both_applied(
+    client: LanguageClient, scenario: Scenario
+) -> None:
     await use_replies(client, scenario, ["pass"])
     uri = scenario.doc("sync.py", "x = 1\n", client)
     whole = lsp.TextDocumentContentChangeWholeDocument(text="def a():\n    \n")
-    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
-        text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=2),
-        content_changes=[whole]))
+    client.text_document_did_change(
+        lsp.DidChangeTextDocumentParams(
+            text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[whole],
+        )
+    )
     partial = lsp.TextDocumentContentChangePartial(
-        range=lsp.Range(start=lsp.Position(line=0, character=4), end=lsp.Position(line=0, character=5)),
-        text="alpha")
-    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
-        text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=3),
-        content_changes=[partial]))
+        range=lsp.Range(
+            start=lsp.Position(line=0, character=4), end=lsp.Position(line=0, character=5)
+        ),
+        text="alpha",
+    )
+    client.text_document_did_change(
+        lsp.DidChangeTextDocumentParams(
+            text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=3),
+            content_changes=[partial],
+        )
+    )
     await client.text_document_completion_async(
-        completion_params(uri, lsp.Position(line=1, character=4)))
+        completion_params(uri, lsp.Position(line=1, character=4))
+    )
     assert scenario.prompts()[-1].endswith("def alpha():\n    ")
 
 
-async def test_cancel_request_cancels_the_model_call(client: LanguageClient,
-                                                     scenario: Scenario) -> None:
+async def test_cancel_request_cancels_the_model_call(
+    client: LanguageClient, scenario: Scenario
+) -> None:
     await use_replies(client, scenario, [{"text": "slow()", "delay_s": 60}, "fast()"])
     uri = scenario.doc("cancel.py", DOC, client)
-    pending = asyncio.wrap_future(client.protocol.send_request(
-        lsp.TEXT_DOCUMENT_COMPLETION, completion_params(uri), msg_id="slow-request"))
+    pending = asyncio.wrap_future(
+        client.protocol.send_request(
+            lsp.TEXT_DOCUMENT_COMPLETION, completion_params(uri), msg_id="slow-request"
+        )
+    )
     await _until(lambda: len(scenario.prompts()) == 1)
     client.protocol.notify(lsp.CANCEL_REQUEST, lsp.CancelParams(id="slow-request"))
     with pytest.raises(Exception, match="cancel"):
@@ -126,8 +158,9 @@ async def test_newer_request_supersedes_older(client: LanguageClient, scenario: 
 
 
 async def test_invalid_option_is_reported_and_last_good_config_kept(
-        client: LanguageClient, scenario: Scenario) -> None:
-    await use_replies(client, scenario, ['print(patient.ssn)'])
+    client: LanguageClient, scenario: Scenario
+) -> None:
+    await use_replies(client, scenario, ["print(patient.ssn)"])
     await use_replies(client, scenario, ["unused"], rules={"phi-in-log": {"action": "maybe"}})
     await _until(lambda: any("invalid configuration" in m.message for m in client.messages))
     message = next(m for m in client.messages if "invalid configuration" in m.message)
@@ -135,7 +168,8 @@ async def test_invalid_option_is_reported_and_last_good_config_kept(
     assert "rules.phi-in-log.action" in message.message
     uri = scenario.doc("still.py", "def f(patient):\n    \n", client)
     result = await client.text_document_completion_async(
-        completion_params(uri, lsp.Position(line=1, character=4)))
+        completion_params(uri, lsp.Position(line=1, character=4))
+    )
     # still served, under the last good configuration: the replies before the bad one, blocking
     assert result is not None and not result.items
     assert scenario.decisions()[-1] == "block"

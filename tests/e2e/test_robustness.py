@@ -20,10 +20,21 @@ async def _started(scenario: Scenario) -> RawServer:
 
 async def _still_serves(server: RawServer, root: Path) -> None:
     uri = (root / DOC_URI_NAME).as_uri()
-    server.notify("textDocument/didOpen", {"textDocument": {
-        "uri": uri, "languageId": "python", "version": 1, "text": "def f():\n    \n"}})
-    reply = await server.request("textDocument/completion", {
-        "textDocument": {"uri": uri}, "position": {"line": 1, "character": 4}})
+    server.notify(
+        "textDocument/didOpen",
+        {
+            "textDocument": {
+                "uri": uri,
+                "languageId": "python",
+                "version": 1,
+                "text": "def f():\n    \n",
+            }
+        },
+    )
+    reply = await server.request(
+        "textDocument/completion",
+        {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 4}},
+    )
     assert reply["result"]["items"][0]["textEdit"]["newText"] == "return 1"
 
 
@@ -63,11 +74,16 @@ async def test_request_with_wrong_params_gets_invalid_params(scenario: Scenario)
 
 
 async def test_completion_for_a_document_never_opened_is_an_error_not_a_crash(
-        scenario: Scenario) -> None:
+    scenario: Scenario,
+) -> None:
     server = await _started(scenario)
-    reply = await server.request("textDocument/completion", {
-        "textDocument": {"uri": (scenario.root / "missing.py").as_uri()},
-        "position": {"line": 40, "character": 2}})
+    reply = await server.request(
+        "textDocument/completion",
+        {
+            "textDocument": {"uri": (scenario.root / "missing.py").as_uri()},
+            "position": {"line": 40, "character": 2},
+        },
+    )
     assert "error" in reply or reply["result"]["items"] == []
     await _still_serves(server, scenario.root)
     assert await server.stop() == 0

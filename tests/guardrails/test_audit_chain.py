@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 import pytest
+
 from guardcode.guardrails.audit import (
     FINDING_KEYS,
     GENESIS_HASH,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+
 from guardcode.guardrails import languages
 from guardcode.guardrails.check import (
     RULES,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from guardcode.guardrails.check import check_document
 from guardcode.guardrails.rules.phi_names import is_phi_name
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from guardcode.guardrails.decide import decide
 from guardcode.guardrails.types import Decision, Finding
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from guardcode.guardrails.redact import (
     DATE_OF_BIRTH,
     EMAIL_ADDRESS,

@@ -29,12 +29,15 @@ def test_hash_changes_with_the_guidance_not_the_formatting(tmp_path: Path) -> No
     assert load_pack(str(first)).sha256 != load_pack(str(second)).sha256
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ('name = "t"\n[[rules]\n', ":2:"),
-    ('name = "t"\n', "at least one [[rules]]"),
-    ('name = "t"\n[[rules]]\nid = "a"\n', "non-empty 'text'"),
-    ('[[rules]]\nid = "a"\ntext = "x"\n', "'name'"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('name = "t"\n[[rules]\n', ":2:"),
+        ('name = "t"\n', "at least one [[rules]]"),
+        ('name = "t"\n[[rules]]\nid = "a"\n', "non-empty 'text'"),
+        ('[[rules]]\nid = "a"\ntext = "x"\n', "'name'"),
+    ],
+)
 def test_broken_pack_is_a_clear_error(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "pack.toml"
     path.write_text(text, encoding="utf-8")

@@ -29,7 +29,8 @@ def test_tidy_stops_where_the_model_repeats_the_suffix() -> None:
     raw = "total = 0\n    for x in items:\n        total += x\n    return total\n"
     suffix = "\n    return total\n"
     assert tidy(raw, "def f(items):\n    ", suffix, max_lines=8) == (
-        "total = 0\n    for x in items:\n        total += x")
+        "total = 0\n    for x in items:\n        total += x"
+    )
 
 
 def test_tidy_mid_line_gives_one_line_and_limits_lines() -> None:
@@ -39,3 +40,15 @@ def test_tidy_mid_line_gives_one_line_and_limits_lines() -> None:
 
 def test_tidy_strips_trailing_whitespace_and_blank_tail() -> None:
     assert tidy("x = 1   \n\n  \n", "", "", max_lines=8) == "x = 1"
+
+
+def test_tidy_skips_leading_blank_lines_and_the_cursors_indentation() -> None:
+    raw = "\n\n    return visits[0]\n"
+    assert tidy(raw, "def f(visits):\n    ", "\n", max_lines=8) == "return visits[0]"
+
+
+def test_tidy_stops_where_the_model_leaves_the_cursors_block() -> None:
+    raw = "if visits:\n        return visits[0]\n    return None\n\n\ndef other():\n    pass\n"
+    assert tidy(raw, "def f(visits):\n    ", "\n", max_lines=8) == (
+        "if visits:\n        return visits[0]\n    return None"
+    )

@@ -14,7 +14,7 @@ def test_every_setting_is_documented() -> None:
     reference = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
     for key, _, _ in effective_items(resolve([])):
         section, _, leaf = key.rpartition(".")
-        heading = f"[rules.<rule-id>]" if section.startswith("rules.") else f"[{section}]"
+        heading = "[rules.<rule-id>]" if section.startswith("rules.") else f"[{section}]"
         assert f"`{heading}`" in reference, f"section {heading} is not documented"
         assert f"| `{leaf}` |" in reference, f"{key} is not documented"
     for rule in RULES:
@@ -23,7 +23,7 @@ def test_every_setting_is_documented() -> None:
 
 def test_readme_opens_with_the_two_commands() -> None:
     lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
-    block = lines[lines.index("```sh") + 1: lines.index("```")]
+    block = lines[lines.index("```sh") + 1 : lines.index("```")]
     assert block[0].startswith("scripts/setup && .venv/bin/guardcode complete examples/")
     assert block[1] == "scripts/setup && .venv/bin/python -m pytest"
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")

@@ -24,9 +24,10 @@ def test_defaults_work_with_no_layers() -> None:
 
 
 def test_later_layers_win_and_sources_are_tracked(tmp_path: Path) -> None:
-    policy = layers.read_toml(_toml(tmp_path, "policy.toml", '[model]\nn_threads = 4\n'), "policy")
+    policy = layers.read_toml(_toml(tmp_path, "policy.toml", "[model]\nn_threads = 4\n"), "policy")
     workspace = layers.read_toml(
-        _toml(tmp_path, ".guardcode.toml", '[model]\nn_threads = 3\nmax_tokens = 10\n'), "workspace")
+        _toml(tmp_path, ".guardcode.toml", "[model]\nn_threads = 3\nmax_tokens = 10\n"), "workspace"
+    )
     editor = Layer("editor", {"model": {"max_tokens": 20}})
     resolved = resolve([policy, workspace, editor])
     assert resolved.config.model.n_threads == 3
@@ -39,9 +40,13 @@ def test_later_layers_win_and_sources_are_tracked(tmp_path: Path) -> None:
 
 
 def test_locked_rule_cannot_be_weakened_but_can_be_strengthened() -> None:
-    policy = Layer("policy", {"locked": ["rules"], "rules": {"insecure-transport": {"action": "warn"}}})
-    weaker = Layer("workspace", {"rules": {"phi-in-log": {"action": "off"},
-                                           "insecure-transport": {"action": "block"}}})
+    policy = Layer(
+        "policy", {"locked": ["rules"], "rules": {"insecure-transport": {"action": "warn"}}}
+    )
+    weaker = Layer(
+        "workspace",
+        {"rules": {"phi-in-log": {"action": "off"}, "insecure-transport": {"action": "block"}}},
+    )
     resolved = resolve([policy, weaker])
     assert resolved.config.rules["phi-in-log"].action == "block"
     assert resolved.config.rules["insecure-transport"].action == "block"
@@ -64,14 +69,18 @@ def test_broken_toml_names_file_and_line(tmp_path: Path) -> None:
 
 
 def test_invalid_value_names_file_line_and_key(tmp_path: Path) -> None:
-    path = _toml(tmp_path, "bad.toml", '[model]\nbackend = "replay"\n\n[rules.phi-in-log]\naction = "maybe"\n')
+    path = _toml(
+        tmp_path,
+        "bad.toml",
+        '[model]\nbackend = "replay"\n\n[rules.phi-in-log]\naction = "maybe"\n',
+    )
     with pytest.raises(ConfigError) as error:
         resolve([layers.read_toml(path, "workspace")])
     assert f"{path}:5: rules.phi-in-log.action:" in str(error.value)
 
 
 def test_unknown_keys_and_rules_are_errors() -> None:
-    with pytest.raises(ConfigError, match="model.nmae"):
+    with pytest.raises(ConfigError, match=r"model\.nmae"):
         resolve([Layer("editor", {"model": {"nmae": "x"}})])
     with pytest.raises(ConfigError, match="unknown rule no-such-rule"):
         resolve([Layer("editor", {"rules": {"no-such-rule": {"action": "warn"}}})])
@@ -79,8 +88,11 @@ def test_unknown_keys_and_rules_are_errors() -> None:
 
 def test_relative_paths_are_relative_to_their_file(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
-    path = _toml(tmp_path / "sub", "g.toml",
-                 '[model]\nreplay_file = "r.jsonl"\nname = "qwen2.5-coder"\n[audit]\npath = "a.db"\n')
+    path = _toml(
+        tmp_path / "sub",
+        "g.toml",
+        '[model]\nreplay_file = "r.jsonl"\nname = "qwen2.5-coder"\n[audit]\npath = "a.db"\n',
+    )
     resolved = resolve([layers.read_toml(path, "workspace")])
     assert resolved.config.model.replay_file == str(tmp_path / "sub" / "r.jsonl")
     assert resolved.config.audit.path == str(tmp_path / "sub" / "a.db")
@@ -88,7 +100,9 @@ def test_relative_paths_are_relative_to_their_file(tmp_path: Path) -> None:
 
 
 def test_policy_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = _toml(tmp_path, "policy.toml", 'locked = ["model.backend"]\n[model]\nbackend = "replay"\n')
+    path = _toml(
+        tmp_path, "policy.toml", 'locked = ["model.backend"]\n[model]\nbackend = "replay"\n'
+    )
     monkeypatch.setenv(layers.POLICY_ENV, str(path))
     resolved = layers.load(editor_options={"model": {"backend": "llamacpp"}})
     assert resolved.config.model.backend == "replay"
