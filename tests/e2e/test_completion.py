@@ -30,13 +30,13 @@ async def complete(client: LanguageClient, uri: str) -> list[lsp.CompletionItem]
 async def test_completion_arrives_as_one_multiline_text_edit(
     client: LanguageClient, scenario: Scenario
 ) -> None:
-    await use_replies(client, scenario, ["return sum(items)\n\n\nprint('done')  "])
+    await use_replies(client, scenario, ["total = sum(items)\n\n    return total  \n\nprint('next')"])
     uri = scenario.doc("total.py", DOC, client)
     items = await complete(client, uri)
     assert len(items) == 1
     edit = items[0].text_edit
     assert isinstance(edit, lsp.TextEdit)
-    assert edit.new_text == "return sum(items)\n\n\nprint('done')"
+    assert edit.new_text == "total = sum(items)\n\n    return total"
     assert edit.range == lsp.Range(start=CURSOR, end=CURSOR)
     assert scenario.decisions()[-1] == "accept"
 

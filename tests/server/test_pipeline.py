@@ -191,6 +191,6 @@ async def test_cancellation_is_audited_and_propagates(
 async def test_generation_stops_once_enough_lines_arrived(
     tmp_path: Path, scripted: ScriptedBackend
 ) -> None:
-    scripted.enqueue("x = 1\n" * 50)
+    scripted.enqueue("x = 1\n    " * 50)
     outcome = await make(tmp_path, scripted, completion={"max_lines": 3}).complete(request())
-    assert outcome.completion == "x = 1\nx = 1\nx = 1"
+    assert outcome.completion == "x = 1\n    x = 1\n    x = 1"
