@@ -80,8 +80,14 @@ STARCODER2 = ModelProfile(
     fim_template="<fim_prefix>{prefix}<fim_suffix>{suffix}<fim_middle>",
     stop=("<|endoftext|>", "<file_sep>"),
     context_size=16384,
-    sentinels=("<fim_prefix>", "<fim_suffix>", "<fim_middle>", "<fim_pad>", "<file_sep>",
-               "<|endoftext|>"),
+    sentinels=(
+        "<fim_prefix>",
+        "<fim_suffix>",
+        "<fim_middle>",
+        "<fim_pad>",
+        "<file_sep>",
+        "<|endoftext|>",
+    ),
 )
 
 # QwenLM/Qwen2.5-Coder README, "File-Level Code Completion (Fill in the middle)":
@@ -91,8 +97,17 @@ QWEN_CODER = ModelProfile(
     fim_template="<|fim_prefix|>{prefix}<|fim_suffix|>{suffix}<|fim_middle|>",
     stop=("<|endoftext|>", "<|fim_pad|>", "<|file_sep|>", "<|im_end|>"),
     context_size=32768,
-    sentinels=("<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|fim_pad|>",
-               "<|file_sep|>", "<|repo_name|>", "<|endoftext|>", "<|im_start|>", "<|im_end|>"),
+    sentinels=(
+        "<|fim_prefix|>",
+        "<|fim_suffix|>",
+        "<|fim_middle|>",
+        "<|fim_pad|>",
+        "<|file_sep|>",
+        "<|repo_name|>",
+        "<|endoftext|>",
+        "<|im_start|>",
+        "<|im_end|>",
+    ),
 )
 
 # deepseek-ai/DeepSeek-Coder README, "Code Insertion": the markers use FULLWIDTH

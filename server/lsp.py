@@ -102,9 +102,17 @@ class GuardcodeServer(LanguageServer):
         pipeline = await self.ensure_pipeline()
         if pipeline is None:
             return None
-        document = self.workspace.get_text_document(uri)
-        text = document.source
-        offset = min(max(document.offset_at_position(position), 0), len(text))
+        try:
+            document = self.workspace.get_text_document(uri)
+            text = document.source
+            offset = min(max(document.offset_at_position(position), 0), len(text))
+        except (OSError, UnicodeDecodeError, IndexError, ValueError) as exc:
+            # a document the client never opened and that cannot be read from disk
+            self.tell(
+                lsp.MessageType.Warning,
+                f"guardcode: cannot read the document ({type(exc).__name__})",
+            )
+            return None
         path = Path(to_fs_path(uri) or document.filename or "untitled")
         request = CompletionInput(
             text=text,

@@ -30,7 +30,9 @@ async def complete(client: LanguageClient, uri: str) -> list[lsp.CompletionItem]
 async def test_completion_arrives_as_one_multiline_text_edit(
     client: LanguageClient, scenario: Scenario
 ) -> None:
-    await use_replies(client, scenario, ["total = sum(items)\n\n    return total  \n\nprint('next')"])
+    await use_replies(
+        client, scenario, ["total = sum(items)\n\n    return total  \n\nprint('next')"]
+    )
     uri = scenario.doc("total.py", DOC, client)
     items = await complete(client, uri)
     assert len(items) == 1

@@ -79,9 +79,11 @@ def test_append_and_verify(log: AuditLog) -> None:
 def test_chain_layout(log: AuditLog) -> None:
     first = log.append(_event(0))
     second = log.append(_event(1))
-    rows = sqlite3.connect(log.path).execute(
-        "SELECT event, prev_hash, hash FROM events ORDER BY id"
-    ).fetchall()
+    rows = (
+        sqlite3.connect(log.path)
+        .execute("SELECT event, prev_hash, hash FROM events ORDER BY id")
+        .fetchall()
+    )
     assert rows[0][1] == GENESIS_HASH == "0" * 64
     assert rows[0][2] == first == chain_hash(GENESIS_HASH, rows[0][0])
     assert rows[1][1] == first and rows[1][2] == second
@@ -215,8 +217,19 @@ def test_corrupt_event_json_is_an_audit_error(log: AuditLog) -> None:
 def test_event_has_no_room_for_text() -> None:
     names = {f.name for f in dataclasses.fields(AuditEvent)}
     assert names == {
-        "time", "user", "workspace", "file_path", "method", "model", "rule_pack_hash",
-        "redactions", "findings", "decision", "completion_sha256", "error", "request_id",
+        "time",
+        "user",
+        "workspace",
+        "file_path",
+        "method",
+        "model",
+        "rule_pack_hash",
+        "redactions",
+        "findings",
+        "decision",
+        "completion_sha256",
+        "error",
+        "request_id",
     }
     assert {"rule", "line", "column", "end_line", "end_column"} == FINDING_KEYS
 
@@ -224,17 +237,39 @@ def test_event_has_no_room_for_text() -> None:
 @pytest.mark.parametrize(
     "changes",
     [
-        {"findings": [{"rule": "phi-in-log", "line": 1, "column": 0, "end_line": 1,
-                       "end_column": 2, "message": "ssn 912-34-5678"}]},
+        {
+            "findings": [
+                {
+                    "rule": "phi-in-log",
+                    "line": 1,
+                    "column": 0,
+                    "end_line": 1,
+                    "end_column": 2,
+                    "message": "ssn 912-34-5678",
+                }
+            ]
+        },
         {"error": "check:ValueError: bad ssn 912-34-5678"},
         {"completion_sha256": "logger.info(patient.ssn)"},
         {"decision": "maybe"},
         {"redactions": {"US_SSN": "912-34-5678"}},
         {"redactions": {"Jane Placeholder": 1}},
-        {"findings": [{"rule": "ssn 912-34-5678", "line": 1, "column": 0, "end_line": 1,
-                       "end_column": 2}]},
-        {"findings": [{"rule": "phi-in-log", "line": "patient.ssn", "column": 0,
-                       "end_line": 1, "end_column": 2}]},
+        {
+            "findings": [
+                {"rule": "ssn 912-34-5678", "line": 1, "column": 0, "end_line": 1, "end_column": 2}
+            ]
+        },
+        {
+            "findings": [
+                {
+                    "rule": "phi-in-log",
+                    "line": "patient.ssn",
+                    "column": 0,
+                    "end_line": 1,
+                    "end_column": 2,
+                }
+            ]
+        },
     ],
 )
 def test_event_refuses_free_text(changes: dict[str, object]) -> None:
@@ -248,8 +283,16 @@ def test_event_from_a_real_check_holds_no_phi_or_code(log: AuditLog) -> None:
     assert findings
     event = _event(
         0,
-        findings=[{"rule": f.rule, "line": f.start_line, "column": f.start_column,
-                   "end_line": f.end_line, "end_column": f.end_column} for f in findings],
+        findings=[
+            {
+                "rule": f.rule,
+                "line": f.start_line,
+                "column": f.start_column,
+                "end_line": f.end_line,
+                "end_column": f.end_column,
+            }
+            for f in findings
+        ],
         completion_sha256=sha256_text(completion),
         error="check:ValueError",
     )

@@ -74,7 +74,7 @@ def test_empty_completion() -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        'def f(:\n    logger.info(patient.\n',
+        "def f(:\n    logger.info(patient.\n",
         'logger.info("x", patient.ssn\n',
         'print(f"{patient.ssn\n',
         "class A(\n  def\n",
@@ -119,9 +119,7 @@ def test_lone_surrogate_does_not_crash() -> None:
 def test_rule_selection() -> None:
     text = LEAK + "requests.get(u, verify=False)\n"
     assert {f.rule for f in check_document("python", text)} == {"phi-in-log", "insecure-transport"}
-    assert {f.rule for f in check_document("python", text, rules=["phi-in-log"])} == {
-        "phi-in-log"
-    }
+    assert {f.rule for f in check_document("python", text, rules=["phi-in-log"])} == {"phi-in-log"}
     assert {f.rule for f in check_document("python", text, rules="insecure-transport")} == {
         "insecure-transport"
     }

@@ -41,27 +41,42 @@ REDACTED = [
     ('"DOB: 3/3/1961"', f'"DOB: {DOB}"', {DATE_OF_BIRTH: 1}),
     ("date_of_birth='March 3, 1961'", f"date_of_birth='{DOB}'", {DATE_OF_BIRTH: 1}),
     ("birthdate: 1961-03-03T00:00:00Z", f"birthdate: {DOB}T00:00:00Z", {DATE_OF_BIRTH: 1}),
-    ("# Jane Placeholder, born 3 March 1961", f"# Jane Placeholder, born {DOB}",
-     {DATE_OF_BIRTH: 1}),
+    (
+        "# Jane Placeholder, born 3 March 1961",
+        f"# Jane Placeholder, born {DOB}",
+        {DATE_OF_BIRTH: 1},
+    ),
     ("patientDob = '12/31/1999'", f"patientDob = '{DOB}'", {DATE_OF_BIRTH: 1}),
     ('mrn = "A1234567"', f'mrn = "{MRN}"', {MEDICAL_RECORD_NUMBER: 1}),
     ("MRN: 00123456", f"MRN: {MRN}", {MEDICAL_RECORD_NUMBER: 1}),
     ('{"mrn": "XK90017"}', f'{{"mrn": "{MRN}"}}', {MEDICAL_RECORD_NUMBER: 1}),
-    ("Medical record number is 4455667", f"Medical record number is {MRN}",
-     {MEDICAL_RECORD_NUMBER: 1}),
-    ('record["patient_mrn"] = "B7654321"', f'record["patient_mrn"] = "{MRN}"',
-     {MEDICAL_RECORD_NUMBER: 1}),
+    (
+        "Medical record number is 4455667",
+        f"Medical record number is {MRN}",
+        {MEDICAL_RECORD_NUMBER: 1},
+    ),
+    (
+        'record["patient_mrn"] = "B7654321"',
+        f'record["patient_mrn"] = "{MRN}"',
+        {MEDICAL_RECORD_NUMBER: 1},
+    ),
     ('{"name": "Jane Placeholder"}', f'{{"name": "{NAME}"}}', {PERSON: 1}),
     ("# patient: Jane Placeholder, seen", f"# patient: {NAME}, seen", {PERSON: 1}),
-    ("patientName = \"Mary-Ann O'Neil\"", f'patientName = "{NAME}"', {PERSON: 1}),
+    ('patientName = "Mary-Ann O\'Neil"', f'patientName = "{NAME}"', {PERSON: 1}),
     ("# Patient is John Q. Public", f"# Patient is {NAME}", {PERSON: 1}),
     (
         'Patient(name="Jane Placeholder", ssn="912-34-5678", email="jane@example.org", '
         'phone="555-010-2345", dob="1961-03-03", mrn="A1234567")',
         f'Patient(name="{NAME}", ssn="{SSN}", email="{EMAIL}", '
         f'phone="{PHONE}", dob="{DOB}", mrn="{MRN}")',
-        {US_SSN: 1, EMAIL_ADDRESS: 1, PHONE_NUMBER: 1, DATE_OF_BIRTH: 1,
-         MEDICAL_RECORD_NUMBER: 1, PERSON: 1},
+        {
+            US_SSN: 1,
+            EMAIL_ADDRESS: 1,
+            PHONE_NUMBER: 1,
+            DATE_OF_BIRTH: 1,
+            MEDICAL_RECORD_NUMBER: 1,
+            PERSON: 1,
+        },
     ),
 ]
 
@@ -146,8 +161,14 @@ def test_entities_can_be_switched_off() -> None:
 
 def test_default_settings_enable_every_entity() -> None:
     assert RedactionSettings().entities == ENTITY_TYPES
-    assert {US_SSN, EMAIL_ADDRESS, PHONE_NUMBER, DATE_OF_BIRTH, MEDICAL_RECORD_NUMBER,
-            PERSON} == ENTITY_TYPES
+    assert {
+        US_SSN,
+        EMAIL_ADDRESS,
+        PHONE_NUMBER,
+        DATE_OF_BIRTH,
+        MEDICAL_RECORD_NUMBER,
+        PERSON,
+    } == ENTITY_TYPES
 
 
 def test_site_mrn_pattern() -> None:
