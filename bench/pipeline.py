@@ -17,7 +17,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from pathlib import Path
 
 from guardcode.models.base import Backend, CompletionRequest
@@ -51,7 +51,7 @@ class Recording:
     async def start(self) -> None:
         await self.inner.start()
 
-    async def stream(self, request: CompletionRequest) -> AsyncIterator[str]:
+    async def stream(self, request: CompletionRequest) -> AsyncGenerator[str, None]:
         self.last = request
         async for chunk in self.inner.stream(request):
             yield chunk

@@ -61,9 +61,7 @@ def check_completion(
     return _run(language, source, start, start + len(_encode(completion)), selected)
 
 
-def check_document(
-    language: str, text: str, rules: Iterable[str] | None = None
-) -> list[Finding]:
+def check_document(language: str, text: str, rules: Iterable[str] | None = None) -> list[Finding]:
     """All findings in a whole document. Raises like :func:`check_completion`."""
     selected = _select(language, rules)
     if not text or not selected:

@@ -41,9 +41,7 @@ def placeholder(entity: str) -> str:
 # Area 000 and 666 and group 00 and serial 0000 are never issued. The 9xx area is not
 # issued either, but it is exactly what synthetic test data uses, so it is accepted.
 # One separator, used twice (backreference), so "912-34 5678" is not an SSN.
-SSN_RE = re.compile(
-    r"(?<![\w.-])(?!000|666)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\w-])(?!\.\d)"
-)
+SSN_RE = re.compile(r"(?<![\w.-])(?!000|666)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\w-])(?!\.\d)")
 
 EMAIL_RE = re.compile(
     r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"

@@ -11,7 +11,7 @@ between tokens and, where the backend allows it, during prompt processing.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -87,7 +87,7 @@ class Backend(Protocol):
         """Load the model or check the server; raise :class:`BackendUnavailable`."""
         ...
 
-    def stream(self, request: CompletionRequest) -> AsyncIterator[str]:
+    def stream(self, request: CompletionRequest) -> AsyncGenerator[str, None]:
         """Yield completion text as it is generated, honouring ``request.stop``.
 
         Raises :class:`BackendTimeout` past ``request.timeout_s`` and

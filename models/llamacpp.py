@@ -14,7 +14,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import importlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import replace
 from pathlib import Path
 
@@ -127,11 +127,11 @@ class LlamaCppBackend:
         self._profile = replace(profile_for(path.name, metadata), context_size=llm.n_ctx())
         self._gen = Generator(llm, vocab, switch)
 
-    def stream(self, request: CompletionRequest) -> AsyncIterator[str]:
+    def stream(self, request: CompletionRequest) -> AsyncGenerator[str, None]:
         """Yield completion text as it is generated; see :class:`Backend`."""
         return self._stream(request)
 
-    async def _stream(self, request: CompletionRequest) -> AsyncIterator[str]:
+    async def _stream(self, request: CompletionRequest) -> AsyncGenerator[str, None]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + request.timeout_s
         if self._gen is None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,11 +102,11 @@ class ReplayBackend:
             raise BackendUnavailable("the replay backend needs a replay_file")
         self._entries = load_replay_file(self._file)
 
-    def stream(self, request: CompletionRequest) -> AsyncIterator[str]:
+    def stream(self, request: CompletionRequest) -> AsyncGenerator[str, None]:
         """Stream the next recorded answer, cut at a stop sequence or ``max_tokens``."""
         return self._stream(request)
 
-    async def _stream(self, request: CompletionRequest) -> AsyncIterator[str]:
+    async def _stream(self, request: CompletionRequest) -> AsyncGenerator[str, None]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + request.timeout_s
         if self._entries is None:

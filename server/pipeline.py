@@ -16,11 +16,11 @@ import time
 import uuid
 from collections.abc import Callable
 from contextlib import aclosing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from guardcode.guardrails.audit import AuditEvent, AuditLog, sha256_text
+from guardcode.guardrails.audit import AuditDecision, AuditEvent, AuditLog, sha256_text
 from guardcode.guardrails.check import SUPPORTED_LANGUAGES, check_completion
 from guardcode.guardrails.decide import decide
 from guardcode.guardrails.redact import Redactor
@@ -32,6 +32,12 @@ from guardcode.server.context import window
 from guardcode.server.tidy import tidy
 
 log = logging.getLogger("guardcode.pipeline")
+
+_AS_AUDITED: dict[Decision, AuditDecision] = {
+    Decision.ACCEPT: "accept",
+    Decision.WARN: "warn",
+    Decision.BLOCK: "block",
+}
 
 
 @dataclass(frozen=True)
@@ -55,7 +61,7 @@ class CompletionOutcome:
     """What the pipeline did; ``completion`` is empty unless it may be shown."""
 
     completion: str
-    decision: str
+    decision: AuditDecision
     findings: tuple[Finding, ...] = ()
     redactions: dict[str, int] = field(default_factory=dict)
     model: str = ""
@@ -122,7 +128,6 @@ class Pipeline:
         clock = _Clock()
         request_id = uuid.uuid4().hex
         counts: dict[str, int] = {}
-        outcome: CompletionOutcome | None = None
         try:
             outcome = await self._run(request, clock, counts, request_id)
         except StageError as exc:
@@ -137,17 +142,18 @@ class Pipeline:
                 note=_error_note(exc),
             )
         except asyncio.CancelledError:
-            self._audit(
-                request,
-                CompletionOutcome(
-                    completion="",
-                    decision="cancelled",
-                    redactions=counts,
-                    model=self.backend.model_name,
-                    request_id=request_id,
-                ),
-                clock,
+            cancelled = CompletionOutcome(
+                completion="",
+                decision="cancelled",
+                redactions=counts,
+                model=self.backend.model_name,
+                request_id=request_id,
             )
+            try:
+                self._audit(request, cancelled, clock)
+            except Exception as exc:
+                # nothing is returned either way; the cancellation must still propagate
+                log.error("stage audit failed: %s", type(exc).__name__)
             raise
         begin = time.perf_counter()
         try:
@@ -166,7 +172,7 @@ class Pipeline:
                 note="the audit trail could not be written; no completion was returned",
             )
         clock.add("audit", begin)
-        return CompletionOutcome(**{**outcome.__dict__, "timings_ms": clock.total()})
+        return replace(outcome, timings_ms=clock.total())
 
     async def _run(
         self, request: CompletionInput, clock: _Clock, counts: dict[str, int], request_id: str
@@ -227,7 +233,7 @@ class Pipeline:
         shown = completion if verdict.decision is not Decision.BLOCK else ""
         return CompletionOutcome(
             completion=shown,
-            decision=str(verdict.decision),
+            decision=_AS_AUDITED[verdict.decision],
             findings=verdict.findings,
             redactions=counts,
             model=self.backend.model_name,
@@ -260,7 +266,8 @@ class Pipeline:
                     newlines += chunk.count("\n")
                     if newlines >= self.config.completion.max_lines + 1:
                         break
-        except BackendError as exc:
+        except Exception as exc:
+            # a backend bug is still a failed request: answered empty and audited
             raise StageError("model", exc) from exc
         return "".join(chunks)
 

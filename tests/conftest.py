@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
 import pytest
@@ -52,7 +52,7 @@ class ScriptedBackend:
     async def start(self) -> None:
         return None
 
-    async def stream(self, request: CompletionRequest) -> AsyncIterator[str]:
+    async def stream(self, request: CompletionRequest) -> AsyncGenerator[str, None]:
         self.requests.append(request)
         reply = self._replies.popleft() if self._replies else _Reply()
         try:

@@ -57,7 +57,11 @@ _NAME_PATTERNS = frozenset({3, 4, 5})
 # Every TLS pattern needs one of these words in the source. Looking for them in the
 # bytes first is far cheaper than running the query, which visits every identifier.
 _TLS_WORDS = (
-    b"verify", b"check_hostname", b"CERT_NONE", b"_create_unverified_context", b"PROTOCOL_",
+    b"verify",
+    b"check_hostname",
+    b"CERT_NONE",
+    b"_create_unverified_context",
+    b"PROTOCOL_",
     b"minimum_version",
 )
 
@@ -71,12 +75,26 @@ _LOOPBACK_HOSTS = frozenset({b"localhost", b"[::1]", b"::1"})
 # the FHIR / terminology code-system URIs that healthcare code is full of
 # ("http://loinc.org", "http://hl7.org/fhir/sid/us-ssn"). These are identifiers whose
 # canonical form is http://, not network transport.
-_IDENTIFIER_HOSTS = frozenset({
-    b"www.w3.org", b"json-schema.org", b"schemas.xmlsoap.org", b"schemas.microsoft.com",
-    b"purl.org", b"xmlns.com", b"hl7.org", b"terminology.hl7.org", b"loinc.org",
-    b"snomed.info", b"unitsofmeasure.org", b"www.nlm.nih.gov", b"www.ama-assn.org",
-    b"www.cms.gov", b"www.whocc.no", b"fhir.org",
-})
+_IDENTIFIER_HOSTS = frozenset(
+    {
+        b"www.w3.org",
+        b"json-schema.org",
+        b"schemas.xmlsoap.org",
+        b"schemas.microsoft.com",
+        b"purl.org",
+        b"xmlns.com",
+        b"hl7.org",
+        b"terminology.hl7.org",
+        b"loinc.org",
+        b"snomed.info",
+        b"unitsofmeasure.org",
+        b"www.nlm.nih.gov",
+        b"www.ama-assn.org",
+        b"www.cms.gov",
+        b"www.whocc.no",
+        b"fhir.org",
+    }
+)
 
 
 def _is_allowed_host(host: bytes) -> bool:
@@ -86,8 +104,10 @@ def _is_allowed_host(host: bytes) -> bool:
 
 def _is_docstring(string: Node) -> bool:
     parent = string.parent
-    return parent is not None and parent.type == "expression_statement" and (
-        parent.named_child_count == 1
+    return (
+        parent is not None
+        and parent.type == "expression_statement"
+        and (parent.named_child_count == 1)
     )
 
 
@@ -101,12 +121,13 @@ def _host_comes_later(content: Node, match_end: int) -> bool:
         return True
     string = content.parent
     parent = string.parent if string is not None else None
+    if parent is None or parent.type != "binary_operator":
+        return False
+    operator = parent.child_by_field_name("operator")
     return (
-        parent is not None
-        and parent.type == "binary_operator"
-        and parent.child_by_field_name("left") == string
-        and parent.child_by_field_name("operator") is not None
-        and parent.child_by_field_name("operator").type == "+"
+        parent.child_by_field_name("left") == string
+        and operator is not None
+        and operator.type == "+"
     )
 
 
@@ -149,8 +170,10 @@ def check_python(ctx: CheckContext) -> Iterator[Hit]:
             if _in_import(node):  # the import is not the use; the use is reported
                 continue
             parent = node.parent
-            if parent is not None and parent.type == "attribute" and (
-                parent.child_by_field_name("attribute") == node
+            if (
+                parent is not None
+                and parent.type == "attribute"
+                and (parent.child_by_field_name("attribute") == node)
             ):
                 node = parent  # report ssl.CERT_NONE, not just CERT_NONE
             if node.parent is not None and node.parent.type == "comparison_operator":

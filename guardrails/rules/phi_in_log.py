@@ -19,7 +19,15 @@ from .base import CheckContext, Hit, Rule, register
 from .phi_names import is_phi_name, name_parts
 
 _LOG_METHODS = (
-    "debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log",
+    "debug",
+    "info",
+    "warning",
+    "warn",
+    "error",
+    "exception",
+    "critical",
+    "fatal",
+    "log",
 )
 
 _PYTHON_SINKS = f"""
@@ -99,8 +107,10 @@ def _report_node(node: Node) -> Node:
 
 def _key_string_is_phi(string: Node, ctx: CheckContext) -> bool:
     contents = [c for c in string.named_children if c.type == "string_content"]
-    return len(contents) == 1 and len(string.named_children) == 3 and is_phi_name(
-        ctx.text(contents[0])
+    return (
+        len(contents) == 1
+        and len(string.named_children) == 3
+        and is_phi_name(ctx.text(contents[0]))
     )
 
 
@@ -117,8 +127,10 @@ def _phi_values(args: Node, ctx: CheckContext) -> Iterator[tuple[Node, bool]]:
             stack.append(node.child_by_field_name("object") or node)
             name = node.child_by_field_name("attribute")
             parent = node.parent
-            is_method = parent is not None and parent.type == "call" and (
-                parent.child_by_field_name("function") == node
+            is_method = (
+                parent is not None
+                and parent.type == "call"
+                and (parent.child_by_field_name("function") == node)
             )
             # A method name is behaviour, not data; its receiver is searched instead.
             if name is not None and not is_method and is_phi_name(ctx.text(name)):
@@ -132,8 +144,13 @@ def _phi_values(args: Node, ctx: CheckContext) -> Iterator[tuple[Node, bool]]:
                 stack.append(function)
             if arguments is not None:
                 first = arguments.named_children[:1]
-                if first and first[0].type == "string" and (
-                    _callee_name(node, ctx) in _KEY_METHODS and _key_string_is_phi(first[0], ctx)
+                if (
+                    first
+                    and first[0].type == "string"
+                    and (
+                        _callee_name(node, ctx) in _KEY_METHODS
+                        and _key_string_is_phi(first[0], ctx)
+                    )
                 ):
                     yield first[0], False
                 stack.extend(arguments.named_children)
@@ -149,9 +166,13 @@ def _phi_values(args: Node, ctx: CheckContext) -> Iterator[tuple[Node, bool]]:
                 else:
                     stack.append(key)
         elif kind == "pair":
-            key = node.child_by_field_name("key")
-            if key is not None and key.type == "string" and _key_string_is_phi(key, ctx):
-                yield key, False
+            pair_key = node.child_by_field_name("key")
+            if (
+                pair_key is not None
+                and pair_key.type == "string"
+                and _key_string_is_phi(pair_key, ctx)
+            ):
+                yield pair_key, False
             stack.extend(node.named_children)
         elif kind == "string_content":
             if SSN_RE.search(ctx.text(node)):

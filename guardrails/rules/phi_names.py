@@ -12,16 +12,51 @@ from functools import lru_cache
 
 #: the default PHI vocabulary; multi-word terms are written snake_case
 DEFAULT_PHI_TERMS: tuple[str, ...] = (
-    "ssn", "social_security", "dob", "date_of_birth", "birth", "mrn", "medical_record",
-    "patient", "member_id", "diagnosis", "medication", "insurance", "address", "phone",
-    "email", "first_name", "last_name", "full_name",
+    "ssn",
+    "social_security",
+    "dob",
+    "date_of_birth",
+    "birth",
+    "mrn",
+    "medical_record",
+    "patient",
+    "member_id",
+    "diagnosis",
+    "medication",
+    "insurance",
+    "address",
+    "phone",
+    "email",
+    "first_name",
+    "last_name",
+    "full_name",
 )
 
 # "ip_address" and friends are network plumbing, not a patient's address.
 _NOT_PHI_BEFORE: dict[str, frozenset[str]] = {
     "address": frozenset(
-        {"ip", "ipv4", "ipv6", "mac", "host", "server", "remote", "local", "bind", "listen",
-         "socket", "sock", "peer", "client", "proxy", "web", "base", "memory", "mem", "return"}
+        {
+            "ip",
+            "ipv4",
+            "ipv6",
+            "mac",
+            "host",
+            "server",
+            "remote",
+            "local",
+            "bind",
+            "listen",
+            "socket",
+            "sock",
+            "peer",
+            "client",
+            "proxy",
+            "web",
+            "base",
+            "memory",
+            "mem",
+            "return",
+        }
     ),
 }
 

@@ -194,3 +194,18 @@ async def test_generation_stops_once_enough_lines_arrived(
     scripted.enqueue("x = 1\n    " * 50)
     outcome = await make(tmp_path, scripted, completion={"max_lines": 3}).complete(request())
     assert outcome.completion == "x = 1\n    x = 1\n    x = 1"
+
+
+class BuggyBackend(ScriptedBackend):
+    async def stream(self, request):  # type: ignore[override]
+        raise KeyError(request.prompt)
+        yield ""  # pragma: no cover - makes this an async generator
+
+
+async def test_unexpected_backend_exception_is_audited_without_text(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    outcome = await make(tmp_path, BuggyBackend()).complete(request())
+    assert (outcome.completion, outcome.error) == ("", "model:KeyError")
+    assert [e.decision for e in AuditLog(tmp_path / "audit.db").events()] == ["error"]
+    assert "<PHI:US_SSN>" not in caplog.text and "def f" not in outcome.note
