@@ -6,7 +6,7 @@ Runs the whole pipeline on the example file with the embedded model and prints
 each step's median, the guardrails' share of the end-to-end time (target
 ≤ 3 %), the server's own overhead (target ≤ 1 ms), and, measured in the same
 run, the same prompt sent straight to llama-cpp-python with the same token
-count as the baseline. Medians, because these machines are noisy.
+count as the baseline, the two taking turns. Medians, because these machines are noisy.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 
 from guardcode.models.base import Backend, CompletionRequest
 from guardcode.models.embedded import default_model_path
+from guardcode.models.llamacpp import LlamaCppBackend
 from guardcode.server.app import Assembler
 from guardcode.server.config import Config
 from guardcode.server.pipeline import CompletionInput, Pipeline
@@ -38,7 +39,6 @@ class Recording:
         self.inner = inner
         self.name = inner.name
         self.last: CompletionRequest | None = None
-        self.tokens: list[int] = []
 
     @property
     def model_name(self) -> str:
@@ -60,51 +60,58 @@ class Recording:
         await self.inner.aclose()
 
 
-async def run_guardcode(
+async def measure(
     config: Config, request: CompletionInput, runs: int
-) -> tuple[list[dict[str, float]], Recording]:
+) -> tuple[list[dict[str, float]], list[float], Recording, int]:
+    """Guardcode and the direct baseline in turns, so machine drift hits both alike."""
+    from llama_cpp import Llama
+
     assembler = Assembler()
-    pipeline = await assembler.pipeline(config)
-    recording = Recording(pipeline.backend)
+    built = await assembler.pipeline(config)
+    recording = Recording(built.backend)
     pipeline = Pipeline(
         config=config,
         backend=recording,
-        redactor=pipeline.redactor,
-        pack=pipeline.pack,
-        audit=pipeline.audit,
+        redactor=built.redactor,
+        pack=built.pack,
+        audit=built.audit,
     )
-    timings = []
+    direct = Llama(
+        model_path=str(default_model_path()),
+        n_threads=config.model.n_threads,
+        n_threads_batch=config.model.n_threads,
+        n_ctx=config.model.n_ctx,
+        seed=0,
+        verbose=False,
+    )
+    timings: list[dict[str, float]] = []
+    baseline: list[float] = []
+    tokens = config.model.max_tokens
     try:
         for index in range(runs + 2):
             outcome = await pipeline.complete(request)
             if outcome.error:
                 sys.exit(f"bench: the pipeline failed: {outcome.note}")
-            if hasattr(recording.inner, "wait_idle"):
+            inner = recording.inner
+            if isinstance(inner, LlamaCppBackend):
                 # the worker thread publishes its counters when the job ends
-                await recording.inner.wait_idle()
-                recording.tokens.append(recording.inner.last_stats.completion_tokens)
+                await inner.wait_idle()
+                tokens = max(1, inner.last_stats.completion_tokens)
+            assert recording.last is not None
+            begin = time.perf_counter()
+            direct.create_completion(
+                recording.last.prompt,
+                max_tokens=tokens,
+                temperature=0.0,
+                stop=list(recording.last.stop) or None,
+            )
+            elapsed = (time.perf_counter() - begin) * 1e3
             if index >= 2:  # the first two warm caches and the parser
                 timings.append(outcome.timings_ms)
+                baseline.append(elapsed)
     finally:
         await assembler.aclose()
-    return timings, recording
-
-
-def run_direct(request: CompletionRequest, max_tokens: int, runs: int, threads: int) -> list[float]:
-    from llama_cpp import Llama
-
-    llm = Llama(
-        model_path=str(default_model_path()), n_threads=threads, n_ctx=2048, seed=0, verbose=False
-    )
-    times = []
-    for index in range(runs + 2):
-        begin = time.perf_counter()
-        llm.create_completion(
-            request.prompt, max_tokens=max_tokens, temperature=0.0, stop=list(request.stop) or None
-        )
-        if index >= 2:
-            times.append((time.perf_counter() - begin) * 1e3)
-    return times
+    return timings, baseline, recording, tokens
 
 
 def main() -> int:
@@ -125,10 +132,7 @@ def main() -> int:
         request = CompletionInput(
             text=text, offset=offset, language="python", file_path=args.file.name, method="bench"
         )
-        timings, recording = asyncio.run(run_guardcode(config, request, args.runs))
-    assert recording.last is not None
-    tokens = statistics.median(recording.tokens) if recording.tokens else config.model.max_tokens
-    direct = run_direct(recording.last, max(1, int(tokens)), args.runs, config.model.n_threads)
+        timings, direct, recording, tokens = asyncio.run(measure(config, request, args.runs))
 
     median = {stage: statistics.median(t.get(stage, 0.0) for t in timings) for stage in STAGES}
     guard = [sum(t.get(s, 0.0) for s in GUARDRAILS) for t in timings]
@@ -150,7 +154,8 @@ def main() -> int:
         f"{statistics.median(own):.3f} ms per request (target <= 1 ms)"
     )
     print(
-        f"baseline, the same prompt straight to llama-cpp-python ({int(tokens)} tokens): "
+        f"baseline, the same prompt straight to llama-cpp-python "
+        f"({tokens} tokens, in turns with Guardcode): "
         f"{statistics.median(direct):.1f} ms"
     )
     print(f"ratio Guardcode end-to-end / direct: {median['total'] / statistics.median(direct):.3f}")
