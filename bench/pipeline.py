@@ -25,6 +25,7 @@ from guardcode.models.embedded import default_model_path
 from guardcode.models.llamacpp import LlamaCppBackend
 from guardcode.server.app import Assembler
 from guardcode.server.config import Config
+from guardcode.server.context import offset_at
 from guardcode.server.pipeline import CompletionInput, Pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,8 +126,7 @@ def main() -> int:
     args = parser.parse_args()
 
     text = args.file.read_text(encoding="utf-8")
-    lines = text.split("\n")
-    offset = sum(len(line) + 1 for line in lines[: args.line - 1]) + args.column - 1
+    offset = offset_at(text, args.line, args.column)
     with tempfile.TemporaryDirectory() as scratch:
         config = Config.model_validate({"audit": {"path": f"{scratch}/audit.sqlite3"}})
         request = CompletionInput(

@@ -24,6 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+from guardcode.guardrails.types import Finding
+
 GENESIS_HASH = "0" * 64
 
 AuditDecision = Literal["accept", "warn", "block", "error", "cancelled"]
@@ -146,6 +148,17 @@ def os_user() -> str:
         return getpass.getuser()
     except Exception:
         return "unknown"
+
+
+def finding_record(finding: Finding) -> dict[str, str | int]:
+    """A finding as the audit log keeps it: rule and place (``FINDING_KEYS``), no message."""
+    return {
+        "rule": finding.rule,
+        "line": finding.start_line,
+        "column": finding.start_column,
+        "end_line": finding.end_line,
+        "end_column": finding.end_column,
+    }
 
 
 def relative_path(file_path: str | Path, workspace: str | Path) -> str:

@@ -15,11 +15,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from guardcode.guardrails.audit import AuditError, AuditLog
+from guardcode.guardrails.audit import AuditError, AuditLog, relative_path
 from guardcode.models.base import BackendError
 from guardcode.prompts.render import RulePackError
 from guardcode.server import __version__, layers, logs
 from guardcode.server.app import Assembler
+from guardcode.server.context import PositionError, offset_at
 from guardcode.server.languages import language_for_path
 from guardcode.server.pipeline import CompletionInput, CompletionOutcome
 
@@ -120,14 +121,11 @@ def _read_source(path: Path) -> str:
 
 
 def _offset(text: str, line: int, column: int, path: Path) -> int:
-    lines = text.split("\n")
-    if not 1 <= line <= len(lines):
-        raise CliError(f"{path}: line {line} is outside the file (1-{len(lines)})")
-    if not 1 <= column <= len(lines[line - 1]) + 1:
-        raise CliError(
-            f"{path}:{line}: column {column} is outside the line (1-{len(lines[line - 1]) + 1})"
-        )
-    return sum(len(previous) + 1 for previous in lines[: line - 1]) + column - 1
+    try:
+        return offset_at(text, line, column)
+    except PositionError as exc:
+        where = f"{path}:{exc.line}" if exc.line is not None else str(path)
+        raise CliError(f"{where}: {exc}") from exc
 
 
 def _findings_json(outcome: CompletionOutcome) -> list[dict[str, Any]]:
@@ -190,9 +188,7 @@ async def _complete(args: argparse.Namespace) -> int:
                 offset=offset,
                 language=language_for_path(path),
                 workspace=str(workspace),
-                file_path=str(path.relative_to(workspace))
-                if path.is_relative_to(workspace)
-                else str(path),
+                file_path=relative_path(path, workspace),
                 method="cli/complete",
                 cache_key=str(path),
             )

@@ -5,6 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+class PositionError(ValueError):
+    """A 1-based position outside the text; ``line`` is set when only the column is wrong."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def offset_at(text: str, line: int, column: int) -> int:
+    """The offset of a 1-based ``line``:``column`` (as editors show them) in ``text``."""
+    lines = text.split("\n")
+    if not 1 <= line <= len(lines):
+        raise PositionError(f"line {line} is outside the file (1-{len(lines)})")
+    width = len(lines[line - 1]) + 1
+    if not 1 <= column <= width:
+        raise PositionError(f"column {column} is outside the line (1-{width})", line=line)
+    return sum(len(previous) + 1 for previous in lines[: line - 1]) + column - 1
+
+
 @dataclass(frozen=True)
 class Context:
     """The window around the cursor, cut at line boundaries."""

@@ -19,6 +19,7 @@ from pygls.exceptions import FeatureRequestError
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
+from guardcode.guardrails.audit import relative_path
 from guardcode.models.base import BackendError
 from guardcode.prompts.render import RulePackError
 from guardcode.server import __version__, layers, logs
@@ -121,7 +122,11 @@ class GuardcodeServer(LanguageServer):
             cache_key=uri,
             language=document.language_id or language_for_path(path),
             workspace=self.workspace_root,
-            file_path=_relative(path, self.workspace_root),
+            file_path=(
+                relative_path(path.resolve(), Path(self.workspace_root).resolve())
+                if self.workspace_root
+                else str(path)
+            ),
         )
         if (older := self._inflight.get(uri)) is not None and not older.done():
             older.cancel()
@@ -150,15 +155,6 @@ class GuardcodeServer(LanguageServer):
         elif outcome.note:
             kind = lsp.MessageType.Warning if outcome.decision != "accept" else lsp.MessageType.Info
             self.tell(kind, f"guardcode: {outcome.note}")
-
-
-def _relative(path: Path, root: str) -> str:
-    if root:
-        try:
-            return str(path.resolve().relative_to(Path(root).resolve()))
-        except ValueError:
-            pass
-    return str(path)
 
 
 def _options(value: Any) -> dict[str, Any] | None:

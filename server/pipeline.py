@@ -10,17 +10,23 @@ one audit event.
 from __future__ import annotations
 
 import asyncio
-import getpass
 import logging
 import time
 import uuid
 from collections.abc import Callable
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any
 
-from guardcode.guardrails.audit import AuditDecision, AuditEvent, AuditLog, sha256_text
+from guardcode.guardrails.audit import (
+    AuditDecision,
+    AuditEvent,
+    AuditLog,
+    finding_record,
+    os_user,
+    sha256_text,
+    utc_now,
+)
 from guardcode.guardrails.check import SUPPORTED_LANGUAGES, check_completion
 from guardcode.guardrails.decide import decide
 from guardcode.guardrails.redact import Redactor
@@ -104,13 +110,6 @@ class _Clock:
         return {**self.timings, "total": (time.perf_counter() - self._start) * 1e3}
 
 
-def _login() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name in some containers and services
-        return "unknown"
-
-
 class Pipeline:
     """Runs completions for one configuration; build a new one when it changes."""
 
@@ -122,7 +121,7 @@ class Pipeline:
         self.redactor = redactor
         self.pack = pack
         self.audit = audit
-        self._user = _login()
+        self._user = os_user()
 
     async def complete(self, request: CompletionInput) -> CompletionOutcome:
         clock = _Clock()
@@ -223,12 +222,13 @@ class Pipeline:
         before, after = request.text[: request.offset], request.text[request.offset :]
         verdict, note = self._unchecked_verdict(request.language, completion)
         if verdict is None:
-            enabled = [rule for rule, action in cfg.rule_actions().items() if action != "off"]
+            actions = cfg.rule_actions()
+            enabled = [rule for rule, action in actions.items() if action != "off"]
             findings = clock.run(
                 "check",
                 lambda: check_completion(request.language, before, completion, after, enabled),
             )
-            verdict = clock.run("decide", lambda: decide(findings, cfg.rule_actions()))
+            verdict = clock.run("decide", lambda: decide(findings, actions))
             note = _verdict_note(verdict)
         shown = completion if verdict.decision is not Decision.BLOCK else ""
         return CompletionOutcome(
@@ -274,7 +274,7 @@ class Pipeline:
     def _audit(self, request: CompletionInput, outcome: CompletionOutcome, clock: _Clock) -> None:
         self.audit.append(
             AuditEvent(
-                time=datetime.now(UTC).isoformat(timespec="milliseconds"),
+                time=utc_now(),
                 user=self._user,
                 workspace=request.workspace,
                 file_path=request.file_path,
@@ -282,16 +282,7 @@ class Pipeline:
                 model=outcome.model or self.backend.model_name,
                 rule_pack_hash=self.pack.sha256,
                 redactions=dict(outcome.redactions),
-                findings=[
-                    {
-                        "rule": f.rule,
-                        "line": f.start_line,
-                        "column": f.start_column,
-                        "end_line": f.end_line,
-                        "end_column": f.end_column,
-                    }
-                    for f in outcome.findings
-                ],
+                findings=[finding_record(f) for f in outcome.findings],
                 decision=outcome.decision,
                 completion_sha256=sha256_text(outcome.completion) if outcome.completion else "",
                 error=outcome.error,

@@ -20,6 +20,7 @@ from guardcode.guardrails.audit import (
     AuditEvent,
     AuditLog,
     chain_hash,
+    finding_record,
     relative_path,
     sha256_text,
 )
@@ -283,16 +284,7 @@ def test_event_from_a_real_check_holds_no_phi_or_code(log: AuditLog) -> None:
     assert findings
     event = _event(
         0,
-        findings=[
-            {
-                "rule": f.rule,
-                "line": f.start_line,
-                "column": f.start_column,
-                "end_line": f.end_line,
-                "end_column": f.end_column,
-            }
-            for f in findings
-        ],
+        findings=[finding_record(f) for f in findings],
         completion_sha256=sha256_text(completion),
         error="check:ValueError",
     )
@@ -304,4 +296,6 @@ def test_event_from_a_real_check_holds_no_phi_or_code(log: AuditLog) -> None:
 
 def test_relative_path() -> None:
     assert relative_path("/work/space/src/app.py", "/work/space") == "src/app.py"
+    finding = check_completion("python", "", "print(patient.ssn)\n", "")[0]
+    assert set(finding_record(finding)) == FINDING_KEYS
     assert relative_path("/elsewhere/app.py", "/work/space") == "/elsewhere/app.py"

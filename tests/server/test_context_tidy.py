@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from guardcode.server.context import window
+import pytest
+
+from guardcode.server.context import PositionError, offset_at, window
 from guardcode.server.tidy import tidy
 
 
@@ -52,3 +54,14 @@ def test_tidy_stops_where_the_model_leaves_the_cursors_block() -> None:
     assert tidy(raw, "def f(visits):\n    ", "\n", max_lines=8) == (
         "if visits:\n        return visits[0]\n    return None"
     )
+
+
+def test_offset_at_is_one_based_and_bounded() -> None:
+    text = "ab\ncde\n"
+    assert offset_at(text, 1, 1) == 0
+    assert offset_at(text, 2, 4) == text.index("\n", 3)
+    with pytest.raises(PositionError, match=r"line 4 is outside the file \(1-3\)"):
+        offset_at(text, 4, 1)
+    with pytest.raises(PositionError, match=r"column 5 is outside the line \(1-4\)") as error:
+        offset_at(text, 2, 5)
+    assert error.value.line == 2
